@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "csp",
     "django_rq",
     "axes",
     "camsconsole",
@@ -87,7 +88,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "camsconsole.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,7 +148,52 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 EMBEDDED_REDIS_PORT = _env(env.int, "EMBEDDED_REDIS_PORT", default=6390)
 REDIS_URL = _env(env.str, "REDIS_URL", default=f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0")
 
-RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("default",)}
+# Workers listen to "receipts dispatch default", in that order (messaging/queues.py).
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("receipts", "dispatch", "default")
+}
+
+# Sending and receipts (messaging/). The webhook refuses bodies above RECEIPT_BODY_MAX_BYTES with
+# 413; the rate limiter aims at MESSAGING_RATE_TARGET of each account's QPS limit with no burst
+# (messaging/ratelimit.py says why) and, after System.LimitControl, stretches every caller's
+# interval by the slow-down factor for that many seconds.
+RECEIPT_BODY_MAX_BYTES = _env(env.int, "RECEIPT_BODY_MAX_BYTES", default=2 * 1024 * 1024)
+MESSAGING_RATE_TARGET = _env(env.float, "MESSAGING_RATE_TARGET", default=0.97)
+if not 0 < MESSAGING_RATE_TARGET <= 1:
+    raise ImproperlyConfigured("MESSAGING_RATE_TARGET has a bad value: use a share from 0 to 1")
+MESSAGING_RATE_BURST = 0.0  # seconds of burst tolerance
+MESSAGING_RATE_LATENESS = 0.005  # seconds; a caller waking later than this takes a new slot
+MESSAGING_SLOWDOWN_FACTOR = 2.0
+MESSAGING_SLOWDOWN_SECONDS = 10.0
+MESSAGING_REDIS_TIMEOUT = 0.5  # seconds; the webhook answers CAMS even when Redis hangs
+# The sweeper (messaging/sweeper.py) runs this often, in seconds.
+MESSAGING_SWEEP_INTERVAL = _env(env.int, "MESSAGING_SWEEP_INTERVAL", default=30)
+# Processed receipt batches are deleted from the inbox after this many days.
+RECEIPT_RETENTION_DAYS = _env(env.int, "RECEIPT_RETENTION_DAYS", default=30)
+
+# Campaigns (messaging/campaigns/). Uploaded recipient files go to CAMPAIGN_UPLOAD_DIR (shared
+# with the workers when they run on other machines), at most CAMPAIGN_UPLOAD_MAX_MB each. A launch
+# enqueues CAMPAIGN_DISPATCH_JOBS dispatch jobs; each sends from that many threads (mass, single)
+# for at most CAMPAIGN_JOB_SECONDS, then hands over to a successor so other work gets a turn.
+# Imports of big files check rows in CAMPAIGN_IMPORT_PROCESSES processes (0: one per core).
+CAMPAIGN_UPLOAD_DIR = _env(env.path, "CAMPAIGN_UPLOAD_DIR", default=VAR_DIR / "uploads")
+CAMPAIGN_UPLOAD_MAX_BYTES = _env(env.int, "CAMPAIGN_UPLOAD_MAX_MB", default=200) * 1024 * 1024
+CAMPAIGN_DISPATCH_JOBS = _env(env.int, "CAMPAIGN_DISPATCH_JOBS", default=4)
+CAMPAIGN_MASS_THREADS = _env(env.int, "CAMPAIGN_MASS_THREADS", default=2)
+CAMPAIGN_SINGLE_THREADS = _env(env.int, "CAMPAIGN_SINGLE_THREADS", default=6)
+CAMPAIGN_JOB_SECONDS = _env(env.int, "CAMPAIGN_JOB_SECONDS", default=30)
+CAMPAIGN_IMPORT_PROCESSES = _env(env.int, "CAMPAIGN_IMPORT_PROCESSES", default=0)
+CAMPAIGN_SINGLE_CHUNK = 50  # recipients a worker claims at once in single mode
+for _name in ("CAMPAIGN_DISPATCH_JOBS", "CAMPAIGN_MASS_THREADS", "CAMPAIGN_SINGLE_THREADS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} has a bad value: use 1 or more")
+
+# Template review and status sync (templates_app/schedule.py), run by RQ's own scheduler: the
+# periodic sync of every submitted template's status every this many seconds, and, after each
+# submission, checks of its review at these delays (seconds) in case no ChatAppAudit receipt
+# arrives.
+TEMPLATE_SYNC_INTERVAL = _env(env.int, "TEMPLATE_SYNC_INTERVAL", default=900)
+TEMPLATE_REVIEW_CHECKS = (30, 60, 120, 300, 600, 1800, 3600)
 
 # The demo account that `make run` creates, pointed at the local sandbox.
 CAMS_ENDPOINT = _env(env.str, "CAMS_ENDPOINT", default="http://127.0.0.1:8900")
@@ -195,6 +243,53 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# HTTPS: on by default in production (DJANGO_DEBUG=0). Behind a TLS-terminating proxy, set
+# DJANGO_PROXY_SSL_HEADER=1 so that X-Forwarded-Proto: https counts as a secure request.
+HTTPS = _strict_bool("DJANGO_HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = _env(env.int, "DJANGO_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _strict_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = _strict_bool("DJANGO_HSTS_PRELOAD", default=HTTPS)
+if _strict_bool("DJANGO_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+CSRF_TRUSTED_ORIGINS = _env(env.list, "DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# No inline script anywhere: scripts come from our own static files only. Inline style attributes
+# stay allowed (Bootstrap components and Chart.js set them); they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+LOG_LEVEL = _env(env.str, "LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "camsconsole.logs.JsonFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        # One line per request comes from camsconsole.logs; Django's own would repeat it.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "ERROR"},
+        "rq.worker": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -3,7 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from camsconsole.roles import Role, has_role
-from camsconsole.views import directory, history, home, users
+from camsconsole.views import directory, health, history, home, users
+from messaging.views.hooks import receipt_hook
 
 # The Django admin is for console admins only, whatever their staff flag says.
 admin.site.has_permission = lambda request: has_role(request.user, Role.ADMIN)  # type: ignore[method-assign]
@@ -11,6 +12,7 @@ admin.site.site_header = "CAMS Console administration"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", directory.account_list, name="account-list"),
@@ -42,6 +44,10 @@ urlpatterns = [
     path("users/<int:pk>/active/", users.user_toggle_active, name="user-active"),
     path("history/", history.history_list, name="history"),
     path("history/export/", history.history_export, name="history-export"),
+    path("templates/", include("templates_app.urls")),
+    path("", include("messaging.urls")),
+    # CAMS pushes receipts here; public, the token is the credential (models.RECEIPT_HOOK_PATH).
+    path("hooks/cams/<str:token>/", receipt_hook, name="receipt-hook"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -43,10 +43,61 @@ EXPECTED: dict[str, tuple[Role, str, int]] = {
     "user-active": (A, "post", 302),
     "history": (V, "get", 200),
     "history-export": (V, "get", 200),
+    "template-list": (V, "get", 200),
+    "template-detail": (V, "get", 200),
+    "template-create": (OP, "get", 200),
+    "template-validate": (OP, "post", 200),
+    "template-import": (OP, "get", 200),
+    "template-duplicate": (OP, "post", 302),
+    "template-delete": (OP, "get", 200),
+    "variant-status": (V, "get", 200),
+    "variant-versions": (V, "get", 200),
+    "variant-edit": (OP, "get", 200),
+    "variant-translate": (OP, "get", 200),
+    "variant-submit": (OP, "post", 302),
+    "variant-refresh": (OP, "post", 302),
+    "variant-delete": (OP, "get", 200),
+    "job-status": (V, "get", 200),
+    "message-list": (V, "get", 200),
+    "message-send": (OP, "get", 200),
+    "message-window": (OP, "get", 200),
+    "message-detail": (V, "get", 200),
+    "message-status": (V, "get", 200),
+    # Without the confirmation box ticked: refused with a message, back to the page.
+    "message-resend": (OP, "post", 302),
+    "conversation-list": (V, "get", 200),
+    "conversation-detail": (V, "get", 200),
+    # An empty reply: the thread again, with the error.
+    "conversation-reply": (OP, "post", 200),
+    "suppression-list": (V, "get", 200),
+    "suppression-add": (OP, "get", 200),
+    "suppression-lift": (OP, "post", 302),
+    "campaign-list": (V, "get", 200),
+    "campaign-create": (OP, "get", 200),
+    "campaign-detail": (V, "get", 200),
+    "campaign-edit": (OP, "get", 200),
+    "campaign-progress": (V, "get", 200),
+    "campaign-stats": (V, "get", 200),
+    "campaign-recipients": (V, "get", 200),
+    # The walk's campaign is a draft without recipients: each control is refused with a
+    # message, back to the campaign page.
+    "campaign-upload": (OP, "post", 302),
+    "campaign-launch": (OP, "post", 302),
+    "campaign-pause": (OP, "post", 302),
+    "campaign-resume": (OP, "post", 302),
+    "campaign-cancel": (OP, "post", 302),
+    "campaign-retry": (OP, "post", 302),
+    "campaign-resolve": (OP, "post", 302),
+    "campaign-export": (OP, "get", 200),
+    "campaignimport-mapping": (OP, "get", 200),
+    "campaignimport-status": (V, "get", 200),
+    # No report yet: back to the campaign page.
+    "campaignimport-report": (OP, "get", 302),
 }
 
-# Public on purpose, each for its own reason.
-PUBLIC = {"login", "logout"}
+# Public on purpose, each for its own reason. receipt-hook: CAMS cannot log in; the unguessable
+# token in its path is the credential (tests/messaging/test_receipts.py).
+PUBLIC = {"login", "logout", "healthz", "receipt-hook"}
 # Third-party sites with their own login: checked separately below.
 MOUNTED = ("admin:", "django_rq:")
 
@@ -69,11 +120,61 @@ def test_it_lists_every_console_url() -> None:
 
 @pytest.fixture
 def objects(sender: Any, admin_user: Any) -> dict[str, Any]:
+    from templates_app.models import Template, TemplateJob
+
+    template = Template.objects.create(channel=sender.channel, name="walk", category="UTILITY")
+    variant = template.variants.create(language="en")
+    job = TemplateJob.objects.create(kind=TemplateJob.Kind.REFRESH, variant=variant)
     return {
         "account": sender.channel.account.pk,
         "channel": sender.channel.pk,
         "sender": sender.pk,
         "user": admin_user.pk,
+        "template": template.pk,
+        "variant": variant.pk,
+        "job": job.pk,
+        **_messaging_objects(sender),
+        **_campaign_objects(sender, variant),
+    }
+
+
+def _campaign_objects(sender: Any, variant: Any) -> dict[str, Any]:
+    from messaging.campaigns.models import Campaign, CampaignImport
+
+    campaign = Campaign.objects.create(
+        name="walk", channel=sender.channel, sender=sender, variant=variant
+    )
+    upload = CampaignImport.objects.create(
+        campaign=campaign, file_name="walk.csv", path="walk.csv", columns=["phone"]
+    )
+    return {"campaign": campaign.pk, "campaignimport": upload.pk}
+
+
+def _messaging_objects(sender: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from messaging.models import Conversation, Message, Suppression
+
+    message = Message.objects.create(
+        channel=sender.channel, sender=sender, to="6590002222", kind="template"
+    )
+    conversation = Conversation.objects.create(
+        channel=sender.channel,
+        business_number=sender.sender_id,
+        user="6590002222",
+        last_inbound_at=timezone.now(),
+    )
+    suppression = Suppression.objects.create(
+        channel=sender.channel,
+        business_number=sender.sender_id,
+        user="6590003333",
+        source="operator",
+        changed_at=timezone.now(),
+    )
+    return {
+        "message": message.pk,
+        "conversation": conversation.pk,
+        "suppression": suppression.pk,
     }
 
 

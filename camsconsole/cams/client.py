@@ -69,6 +69,15 @@ def transport_error(exc: requests.RequestException) -> errors.CamsError:
 
 
 @dataclass(frozen=True)
+class PreparedCall:
+    """A signed call, ready to send (CamsClient.prepare)."""
+
+    action: str
+    url: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
 class SendResult:
     message_id: str
     request_id: str
@@ -140,6 +149,12 @@ class CamsClient:
 
     def call(self, action: str, params: Mapping[str, object]) -> JsonDict:
         """Call one operation; return its JSON body when Code is OK, raise CamsError otherwise."""
+        return self.send(self.prepare(action, params))
+
+    def prepare(self, action: str, params: Mapping[str, object]) -> PreparedCall:
+        """Encode and sign a call without sending it, so a caller that waits for a rate-limit
+        slot can send at the slot with nothing left to compute. Send it within seconds: the
+        signature carries the time (the gateway allows 15 minutes of skew)."""
         query = encode_params(params)
         headers = signing.sign_headers(
             access_key_id=self.access_key_id,
@@ -151,9 +166,17 @@ class CamsClient:
         )
         headers["accept"] = "application/json"
         url = f"{self.endpoint}/?{wire_query(query)}" if query else f"{self.endpoint}/"
+        return PreparedCall(action, url, headers)
+
+    def send(self, prepared: PreparedCall) -> JsonDict:
+        """Send a prepared call once; its JSON body when Code is OK, CamsError otherwise."""
         try:
             response = self._session.post(
-                url, data=b"", headers=headers, timeout=self.timeout, allow_redirects=False
+                prepared.url,
+                data=b"",
+                headers=prepared.headers,
+                timeout=self.timeout,
+                allow_redirects=False,
             )
         except requests.RequestException as exc:
             raise transport_error(exc) from exc

@@ -46,7 +46,7 @@ class Command(BaseCommand):
                 )
                 self._point_sandbox_at_console(settings.CAMS_ENDPOINT)
             for _ in range(options["workers"]):
-                worker = [*manage, "rqworker", "--with-scheduler", "default"]
+                worker = [*manage, "rqworker", "--with-scheduler", *settings.RQ_QUEUES]
                 processes.append(subprocess.Popen(worker, env=env))
             web = [
                 sys.executable,
