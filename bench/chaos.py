@@ -137,12 +137,21 @@ class Workers:
                 )
             )
 
-    def kill_one(self, rng: random.Random) -> None:
-        victim = rng.choice(self.processes)
-        os.killpg(victim.pid, signal.SIGKILL)  # the worker and its work-horse
+    def kill_one(self, rng: random.Random) -> int:
+        """kill -9 a worker and everything under it (its work-horse runs in a process group of
+        its own); how many processes died."""
+        busy = [process for process in self.processes if descendants(process.pid)]
+        victim = rng.choice(busy or self.processes)
+        doomed = [victim.pid, *descendants(victim.pid)]
+        for pid in doomed:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         victim.wait(timeout=10)
         self.processes.remove(victim)
         self.start(1)
+        return len(doomed)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -154,6 +163,23 @@ class Workers:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
         self.processes = []
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found += [child, *descendants(child)]
+    return found
 
 
 class StuckWatch(threading.Thread):

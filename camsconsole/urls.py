@@ -13,6 +13,8 @@ admin.site.site_header = "CAMS Console administration"
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # Browsers ask for it on pages that name no icon (the Django admin, the RQ dashboard).
+    path("favicon.ico", home.favicon),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", directory.account_list, name="account-list"),

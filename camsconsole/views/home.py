@@ -1,5 +1,6 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from camsconsole.models import Account, AuditEvent, Channel, Sender
 from camsconsole.roles import Role, require_role
@@ -16,3 +17,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "recent": AuditEvent.objects.all()[:10],
     }
     return render(request, "camsconsole/home.html", context)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Public: browsers ask for it on pages that name no icon (the admin, the RQ dashboard)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

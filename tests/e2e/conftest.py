@@ -16,7 +16,7 @@ from typing import Any
 import django_rq
 import pytest
 from django.db import connections
-from playwright.sync_api import ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import ConsoleMessage, Error, Page, Request, sync_playwright
 from rq import Queue
 
 from camsconsole.cams.sandbox import SandboxHandle, running_sandbox
@@ -103,9 +103,6 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(10_000)
-        # base.html names no icon, so Chromium asks for /favicon.ico, which the console does
-        # not serve; that 404 says nothing about the page under test.
-        page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
 
         def on_console(message: ConsoleMessage) -> None:
             if message.type == "error":
@@ -116,6 +113,13 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
 
         page.on("console", on_console)
         page.on("pageerror", on_page_error)
+        def on_request_failed(request: Request) -> None:
+            # A load cut short by the next navigation is the browser's choice, not a fault.
+            if request.failure != "net::ERR_ABORTED":
+                problems.append(f"request failed: {request.url} ({request.failure})")
+
+        # A blocked or broken request fails the test too.
+        page.on("requestfailed", on_request_failed)
         yield page
         browser.close()
         # The test's ORM calls inside this block get a connection of their own (Django keys

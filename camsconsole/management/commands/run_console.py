@@ -48,6 +48,10 @@ class Command(BaseCommand):
             for _ in range(options["workers"]):
                 worker = [*manage, "rqworker", "--with-scheduler", *settings.RQ_QUEUES]
                 processes.append(subprocess.Popen(worker, env=env))
+            # The periodic jobs (sweeper, template status sync) run on the workers' RQ scheduler
+            # as self-renewing chains; these start them (safe to repeat).
+            for command in (["messaging_sweep", "--schedule"], ["sync_templates", "--schedule"]):
+                subprocess.run([*manage, *command], env=env, check=True)
             web = [
                 sys.executable,
                 "-m",
