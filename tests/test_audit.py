@@ -139,3 +139,17 @@ def test_it_exports_the_filtered_history_safe_from_formulas(
 def test_it_defuses_each_formula_trigger(value: str) -> None:
     assert safe_cell(value) == "'" + value
     assert safe_cell("plain") == "plain"
+
+
+def test_it_shows_changed_values_as_escaped_json(viewer_client: Client, db: None) -> None:
+    record(
+        SYSTEM,
+        "thing.edit",
+        object_type="thing",
+        before={"components": [{"Text": "old"}]},
+        after={"components": [{"Text": "<script>alert(1)</script>"}]},
+    )
+    page = viewer_client.get(reverse("history")).content.decode()
+    assert "[{&quot;Text&quot;: &quot;old&quot;}]" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)" not in page
