@@ -24,7 +24,8 @@ def suppression_list(request: HttpRequest) -> HttpResponse:
     if user:
         rows = rows.filter(user=user)
     form = SuppressionForm() if has_role(request.user, Role.OPERATOR) else None
-    context = {"rows": rows[:PAGE_SIZE], "form": form, "show": show, "user": user}
+    # Not "user": that would hide the logged-in user (and the navigation) from base.html.
+    context = {"rows": rows[:PAGE_SIZE], "form": form, "show": show, "user_filter": user}
     return render(request, "messaging/suppressions.html", context)
 
 

@@ -63,22 +63,24 @@ class Command(BaseCommand):
                 "2",
                 "--threads",
                 "4",
-                "--access-logfile",
-                "-",
+                # No gunicorn access log: it would print receipt-hook tokens; camsconsole.logs
+                # writes one JSON line per request with them masked.
             ]
             processes.append(subprocess.Popen(web, env=env))
             self.stdout.write(self.style.SUCCESS(f"CAMS Console: http://{options['bind']}/"))
             self._wait(processes)
 
     def _point_sandbox_at_console(self, endpoint: str) -> None:
-        """Do what an operator does in CAMS: set each sender's callback URL (sandbox-only API)."""
+        """Do what an operator does in CAMS: set each sender's callback URL, and the account's
+        (template review notices) to the first channel's (sandbox-only API)."""
+        senders = list(Sender.objects.select_related("channel").order_by("pk"))
+        callbacks = [{"From": s.sender_id, "url": s.channel.callback_url} for s in senders]
+        callbacks += [{"url": senders[0].channel.callback_url}] if senders else []
         for _ in range(100):
             try:
-                for sender in Sender.objects.select_related("channel"):
+                for body in callbacks:
                     requests.post(
-                        f"{endpoint}/_sandbox/callbacks",
-                        json={"From": sender.sender_id, "url": sender.channel.callback_url},
-                        timeout=2,
+                        f"{endpoint}/_sandbox/callbacks", json=body, timeout=2
                     ).raise_for_status()
                 return
             except requests.RequestException:
