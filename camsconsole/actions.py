@@ -3,7 +3,7 @@ written in the same transaction. Views call these and never save these rows them
 
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.forms import ModelForm
 from django.utils import timezone
 

@@ -18,7 +18,14 @@ request_id: ContextVar[str] = ContextVar("request_id", default="")
 _SECRETS = [
     (re.compile(r"(/hooks/cams/)[^/\s?\"']+"), r"\1***"),
     (re.compile(r"(Signature=)[0-9a-fA-F]+"), r"\1***"),
-    (re.compile(r"((?:AccessKeySecret|access_key_secret|password|token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+", re.I), r"\1***"),
+    (
+        re.compile(
+            r"((?:AccessKeySecret|access_key_secret|password|token)[\"']?\s*[:=]\s*[\"']?)"
+            r"[^\s\"',}]+",
+            re.IGNORECASE,
+        ),
+        r"\1***",
+    ),
 ]
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

@@ -153,6 +153,10 @@ RQ_QUEUES = {
     name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in ("receipts", "dispatch", "default")
 }
 
+# Workers look after a lost RQ scheduler every 15 s rather than rq's 10 minutes
+# (messaging/workers.py says why).
+RQ = {"WORKER_CLASS": "messaging.workers.Worker"}
+
 # Sending and receipts (messaging/). The webhook refuses bodies above RECEIPT_BODY_MAX_BYTES with
 # 413; the rate limiter aims at MESSAGING_RATE_TARGET of each account's QPS limit with no burst
 # (messaging/ratelimit.py says why) and, after System.LimitControl, stretches every caller's
