@@ -132,7 +132,7 @@ def child(mode: str, csv_path: str) -> None:
             """An upload Django already streamed to a temporary file, as the page gets it."""
 
             def temporary_file_path(self) -> str:
-                return str(self.file.name)
+                return str(spooled)
 
         spooled = Path(tempfile.mkdtemp()) / "recipients.csv"
         shutil.copyfile(csv_path, spooled)

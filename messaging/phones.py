@@ -119,15 +119,16 @@ class _Rules:
 @cache
 def _rules(region: str, calling_code: int | None = None) -> _Rules | None:
     if region == NON_GEO:
-        metadata = PhoneMetadata.metadata_for_nongeo_region(calling_code, None)
+        metadata = PhoneMetadata.metadata_for_nongeo_region(calling_code or 0, None)
     else:
         metadata = PhoneMetadata.metadata_for_region(region, None)
     if metadata is None:
         return None
-    general = _Desc.of(metadata.general_desc)
-    if general is None:
+    general_desc = metadata.general_desc
+    general = _Desc.of(general_desc)
+    if general is None or general_desc is None:
         return None
-    lengths = metadata.general_desc.possible_length or (0,)
+    lengths = general_desc.possible_length or (0,)
     prefix = metadata.national_prefix_for_parsing
     return _Rules(
         validator=_validator(
@@ -139,7 +140,7 @@ def _rules(region: str, calling_code: int | None = None) -> _Rules | None:
         region=region,
         country_code=str(metadata.country_code),
         general=general,
-        local_lengths=frozenset(metadata.general_desc.possible_length_local_only or ()),
+        local_lengths=frozenset(general_desc.possible_length_local_only or ()),
         max_length=max(lengths),
         leading_digits=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
         trunk_prefix=re.compile(prefix) if prefix else None,
@@ -309,7 +310,7 @@ class Normaliser:
         if number.extension:
             return Result(None, "has an extension, which messaging apps cannot reach")
         if not phonenumbers.is_valid_number(number):
-            region = phonenumbers.region_code_for_country_code(number.country_code)
+            region = phonenumbers.region_code_for_country_code(number.country_code or 0)
             where = f" for {region}" if region and region != "ZZ" else ""
             return Result(None, f"not a valid number{where}")
         return Result(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:])

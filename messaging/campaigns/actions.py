@@ -6,6 +6,7 @@ the status already moved and is refused. Each launch, resume and retry starts a 
 dispatch jobs of an older run stop at their next chunk, so a campaign never runs twice at once.
 """
 
+import logging
 import shutil
 import uuid
 from datetime import datetime
@@ -25,6 +26,8 @@ from messaging.campaigns.imports import stored_path, upload_dir
 from messaging.campaigns.models import Campaign, CampaignChunk, CampaignImport, Recipient
 from messaging.csv_import import preview
 from messaging.models import State
+
+logger = logging.getLogger(__name__)
 
 S = Campaign.Status
 EDITABLE = (S.DRAFT, S.READY)
@@ -149,10 +152,15 @@ def requeue_import(imp: CampaignImport, now: datetime) -> None:
 
 
 def _enqueue(job: str, *args: int, queue: str = "dispatch", count: int = 1) -> None:
-    from camsconsole.queue import enqueue_on_commit
+    """Enqueue once the transaction commits, on messaging's Redis connection (queues.py)."""
+    from messaging import queues
 
-    for _ in range(count):
-        enqueue_on_commit(job, *args, queue=queue)
+    def ring() -> None:
+        target = queues.queue(queue)
+        for _ in range(count):
+            target.enqueue(job, *args)
+
+    transaction.on_commit(ring)
 
 
 def kick(campaign: Campaign, now: datetime | None = None) -> None:
@@ -205,17 +213,17 @@ def launch(actor: Actor, campaign: Campaign, now: datetime | None = None) -> Cam
 
 
 def _schedule_start(campaign: Campaign) -> None:
-    import django_rq
+    from messaging import queues
 
     when = campaign.scheduled_at
     if when is None:
         return
     try:
-        django_rq.get_queue("dispatch").enqueue_at(
+        queues.queue(queues.DISPATCH).enqueue_at(
             when, "messaging.campaigns.jobs.start_scheduled", campaign.pk
         )
     except Exception:  # the sweeper starts due campaigns anyway
-        pass
+        logger.warning("the start of campaign %s was not scheduled", campaign.pk, exc_info=True)
 
 
 def start_scheduled(campaign_id: int) -> bool:

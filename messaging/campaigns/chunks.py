@@ -116,11 +116,20 @@ def put_back(claim: Claim, not_before: datetime | None = None, attempts: int | N
     return bool(CampaignChunk.objects.filter(pk=claim.chunk_id, claim=claim.token).update(**values))
 
 
-def release_expired(now: datetime) -> int:
-    """Claims whose worker vanished go back to waiting (the sweeper)."""
-    return CampaignChunk.objects.filter(
-        state=CampaignChunk.State.CLAIMED, lease_until__lt=now
-    ).update(state=CampaignChunk.State.PENDING, lease_until=None, claim="")
+def release_expired(now: datetime, campaign_id: int | None = None) -> int:
+    """Claims whose worker vanished go back to waiting (the sweeper, and dispatch jobs)."""
+    expired = CampaignChunk.objects.filter(state=CampaignChunk.State.CLAIMED, lease_until__lt=now)
+    if campaign_id is not None:
+        expired = expired.filter(campaign_id=campaign_id)
+    return expired.update(state=CampaignChunk.State.PENDING, lease_until=None, claim="")
+
+
+def next_lease_end(campaign_id: int) -> datetime | None:
+    """When the earliest claim of the campaign runs out (None when nothing is claimed)."""
+    ends: datetime | None = CampaignChunk.objects.filter(
+        campaign_id=campaign_id, state=CampaignChunk.State.CLAIMED
+    ).aggregate(first=Min("lease_until"))["first"]
+    return ends
 
 
 def open_chunks(campaign_id: int) -> bool:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import F
 
 from camsconsole.cams import errors
 from messaging.campaigns.models import CampaignCount
@@ -111,35 +112,41 @@ def _sums(campaign_id: int) -> list[tuple[str, str, int]]:
 
 
 def compact(campaign_id: int) -> int:
-    """Fold the campaign's shard rows into shard 0; how many rows went away."""
+    """Fold the shard rows of sessions that have ended into shard 0; how many rows went away.
+
+    On PostgreSQL a live session's rows are left alone (it may be adding to them this very
+    moment, and locking them could deadlock with its transaction); rows already locked are
+    skipped. Shard 0 is written by compaction alone.
+    """
     table = CampaignCount._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT state, code, SUM(n), COUNT(*) FROM {table} "  # noqa: S608
-            "WHERE campaign_id = %s GROUP BY state, code",
-            [campaign_id],
-        )
-        sums = cursor.fetchall()
-        rows = sum(int(count) for *_, count in sums)
-        if rows <= len(sums):
-            return 0
         if connection.vendor == "postgresql":
-            # Locks every row first, so a session adding to its shard waits for us, then adds
-            # to a fresh row after.
             cursor.execute(
-                f"SELECT id FROM {table} WHERE campaign_id = %s FOR UPDATE",  # noqa: S608
+                f"SELECT id, state, code, n FROM {table} WHERE campaign_id = %s "  # noqa: S608
+                "AND shard <> 0 AND shard NOT IN (SELECT pid FROM pg_stat_activity) "
+                "ORDER BY id FOR UPDATE SKIP LOCKED",
                 [campaign_id],
             )
+        else:
             cursor.execute(
-                f"SELECT state, code, SUM(n) FROM {table} "  # noqa: S608
-                "WHERE campaign_id = %s GROUP BY state, code",
+                f"SELECT id, state, code, n FROM {table} "  # noqa: S608
+                "WHERE campaign_id = %s AND shard <> 0 ORDER BY id",
                 [campaign_id],
             )
-            sums = [(state, code, n, 0) for state, code, n in cursor.fetchall()]
-        cursor.execute(f"DELETE FROM {table} WHERE campaign_id = %s", [campaign_id])  # noqa: S608
-        CampaignCount.objects.bulk_create(
-            CampaignCount(campaign_id=campaign_id, state=state, code=code, shard=0, n=int(n))
-            for state, code, n, _ in sums
-            if n
-        )
-    return rows - len([item for item in sums if item[2]])
+        rows = cursor.fetchall()
+        if not rows:
+            return 0
+        sums: dict[tuple[str, str], int] = defaultdict(int)
+        for _, state, code, n in rows:
+            sums[(state, code)] += int(n)
+        ids = [row[0] for row in rows]
+        CampaignCount.objects.filter(pk__in=ids).delete()
+        for (state, code), n in sorted(sums.items()):
+            CampaignCount.objects.bulk_create(
+                [CampaignCount(campaign_id=campaign_id, state=state, code=code, shard=0, n=0)],
+                ignore_conflicts=True,
+            )
+            CampaignCount.objects.filter(
+                campaign_id=campaign_id, state=state, code=code, shard=0
+            ).update(n=F("n") + n)
+    return len(rows)

@@ -6,23 +6,24 @@ threads ("lanes") until the campaign is done, paused or cancelled. Each lane rep
 1. claim a chunk (chunks.claim: SKIP LOCKED, with a lease) of a campaign still running this run;
    a disabled sender or a template no longer approved pauses the campaign instead of failing
    its recipients;
-2. reserve the call's slot from the shared GCRA limiter (ratelimit.reserve, one Redis call;
-   Redis unreachable: nothing is committed, the lane waits and tries again);
-3. PREPARE seconds before the slot, commit in one transaction the call with its own TaskId
-   (`CampaignCall`) and its recipients as `sending`; recipients who joined the suppression list
-   since the import become `suppressed` instead. Then build the request, sleep to the slot, and
-   call CAMS once: SendChatappMassMessage with up to the batch size of recipients sharing the
+2. commit in one transaction the call with its own TaskId (`CampaignCall`) and up to a batch of
+   the chunk's pending recipients as `sending`; recipients who joined the suppression list since
+   the import become `suppressed` instead. Then build and sign the request;
+3. reserve the call's slot from the shared GCRA limiter (ratelimit.reserve, one Redis call) and
+   sleep until it. Only sending is left by then, so the call leaves at its slot: the limiter's
+   3 % margin is the budget for jitter between slot and CAMS, and work done after the slot
+   would spend it. Redis unreachable: the lane waits; if it stays away the committed call is
+   undone (it was never made) and nothing is lost;
+4. call CAMS once: SendChatappMassMessage with up to the batch size of recipients sharing the
    TaskId, or SendChatappMessage for one;
-4. record the outcome in one transaction, with updates that never undo what receipts already
+5. record the outcome in one transaction, with updates that never undo what receipts already
    said: accepted; retryable (throttled, refused before sending) -> back to `pending` with a
    backoff, and after System.LimitControl every worker slows down (ratelimit.slow_down);
-   ambiguous (timeout, 5xx, broken connection) -> `unknown`, reconciled by the sweeper and never
-   resent on its own; anything else -> `failed` with CAMS's code and what it means.
+   ambiguous (timeout, 5xx, broken connection) -> `unknown`, reconciled from receipts and CAMS's
+   history and never resent on its own; anything else -> `failed` with CAMS's code and meaning.
 
-The rows go `sending` only PREPARE before the slot, so a crash leaves few `sending` recipients
-whose call never happened; the sweeper turns `sending` rows whose call lease ran out into
-`unknown` (sweep.py). Everything between the slot and the request is already computed, so calls
-leave at their slots with little jitter: the limiter's 3 % margin is the budget for that jitter.
+A worker that dies between 2 and 5 leaves `sending` recipients; once their call's lease runs out
+they become `unknown` (the sweeper, or heal() in any job of the campaign) and are reconciled.
 
 A job runs for CAMPAIGN_JOB_SECONDS, and longer while no other job waits in the queues (a lone
 worker then never pauses between jobs), then hands over to a successor. The hot statements are
@@ -70,6 +71,8 @@ CHECK_EVERY = 1.0
 IDLE_WAIT = 0.25
 # However alone a job is, it hands over after this long (RQ's job timeout is longer).
 JOB_MAX_SECONDS = 480.0
+# A job keeps trying to enqueue its successor this long while Redis is away (a restart).
+HAND_OVER_SECONDS = 60.0
 
 CALL_OPTIONS = ("FallBackId", "FallBackContent", "FallBackDuration", "FallBackRule")
 VIBER_OPTIONS = ("Label", "Ttl", "Tag")
@@ -221,10 +224,10 @@ class Budget:
         with self.lock:
             if now < self.deadline:
                 return True
-            if self.extend and now + self.step - self.started <= JOB_MAX_SECONDS:
-                if not _others_waiting(self.campaign_id):
-                    self.deadline = now + self.step
-                    return True
+            alone = self.extend and now + self.step - self.started <= JOB_MAX_SECONDS
+            if alone and not _others_waiting(self.campaign_id):
+                self.deadline = now + self.step
+                return True
             self.extend = False
             return False
 
@@ -251,11 +254,22 @@ def _others_waiting(campaign_id: int) -> bool:
     return False
 
 
+def heal(campaign_id: int) -> None:
+    """What the sweeper would repair for this campaign, done by its own jobs too, so that a
+    campaign recovers from dead workers even while the sweeper's chain is broken."""
+    from messaging.campaigns.sweep import expire_calls
+
+    now = timezone.now()
+    expire_calls(now, campaign_id)
+    chunks.release_expired(now, campaign_id)
+
+
 def send(campaign_id: int, run: int, budget: float | None = None) -> str:
     """The dispatch job; what it ended with: "stopped", "done", "idle" or "later"."""
     ctx = context(campaign_id, run)
     if ctx is None:
         return "stopped"
+    heal(campaign_id)
     seconds = settings.CAMPAIGN_JOB_SECONDS if budget is None else budget
     allowance = Budget(campaign_id, seconds, extend=budget is None)
     lanes = settings.CAMPAIGN_MASS_THREADS if ctx.mass else settings.CAMPAIGN_SINGLE_THREADS
@@ -289,25 +303,36 @@ def send(campaign_id: int, run: int, budget: float | None = None) -> str:
         return "later"
     if all(result == "stopped" for result in results):
         return "stopped"
-    maybe_complete(campaign_id, run)
-    return "done"
+    if maybe_complete(campaign_id, run):
+        return "done"
+    # Chunks are still claimed, perhaps by workers that died: look again when their claims
+    # run out, in case nobody else does.
+    ends = chunks.next_lease_end(campaign_id)
+    if ends is not None and _still_running(ctx):
+        hand_over(ctx, at=ends + timedelta(seconds=5))
+    return "idle"
 
 
-def hand_over(ctx: Context) -> None:
-    """Enqueue a successor job for when the next chunk is due. Redis may be down for a moment
-    (a restart): keep trying for a while; the sweeper rings again if this fails for good."""
+def hand_over(ctx: Context, at: datetime | None = None) -> None:
+    """Enqueue a successor job for when the next chunk is due (or `at`). Redis may be down for
+    a moment (a restart): keep trying for a while; the sweeper rings again if this fails."""
     from messaging import queues
 
-    due = chunks.next_due(ctx.campaign_id)
+    due = at or chunks.next_due(ctx.campaign_id) or chunks.next_lease_end(ctx.campaign_id)
     delay = max(0.0, (due - timezone.now()).total_seconds()) if due else 0.0
-    for attempt in range(30):
+    give_up = time.monotonic() + HAND_OVER_SECONDS
+    attempt = 0
+    while True:
         try:
             queues.enqueue_dispatch(
                 "messaging.campaigns.jobs.dispatch", ctx.campaign_id, ctx.run, delay=delay
             )
         except Exception as exc:  # RedisError and friends
             logger.warning("campaign %s: successor not enqueued yet (%s)", ctx.campaign_id, exc)
-            time.sleep(min(5.0, 0.5 * (attempt + 1)))
+            attempt += 1
+            if time.monotonic() >= give_up:
+                return
+            time.sleep(min(5.0, 0.5 * attempt))
             continue
         Campaign.objects.filter(pk=ctx.campaign_id).update(kicked_at=timezone.now())
         return
@@ -360,9 +385,19 @@ def lane(ctx: Context, budget: Budget | float) -> str:
             if claim is None:
                 if not _still_running(ctx):
                     return "stopped"
+                heal(ctx.campaign_id)
                 due = chunks.next_due(ctx.campaign_id)
                 if due is None:
-                    return "idle"  # nothing waits; claimed chunks finish on their own
+                    # Nothing waits. Chunks still claimed may belong to a worker that died:
+                    # stay until their claims run out (then heal() takes them back), unless
+                    # that is beyond the budget.
+                    ends = chunks.next_lease_end(ctx.campaign_id)
+                    if ends is None:
+                        return "idle"
+                    if not budget.within((ends - timezone.now()).total_seconds()):
+                        return "later"
+                    time.sleep(1.0)
+                    continue
                 wait = (due - timezone.now()).total_seconds()
                 if not budget.within(wait):
                     return "later"
@@ -443,9 +478,7 @@ def pause_for(ctx: Context, reason: str) -> None:
         record(SYSTEM, "campaign.pause", campaign, after={"status": "paused", "reason": reason})
 
 
-def _wait_for_slot(
-    ctx: Context, budget: Budget, call_id: int, first_id: int, last_id: int
-) -> None:
+def _wait_for_slot(ctx: Context, budget: Budget, call_id: int, first_id: int, last_id: int) -> None:
     """Reserve the call's slot from the shared limiter and sleep until it. The request is ready
     by then: only sending it is left, so it leaves at its slot (a call reserved early but
     prepared late would crowd the next one). Waits out a Redis outage while the budget lasts;

@@ -90,7 +90,8 @@ class CampaignForm(forms.ModelForm):
         self.fields["sender"].queryset = senders  # type: ignore[attr-defined]
         self.fields["variant"].queryset = approved_variants(channel)  # type: ignore[attr-defined]
         zones = sorted(zoneinfo.available_timezones())
-        self.fields["schedule_timezone"].choices = [(zone, zone) for zone in zones]
+        zone_field: forms.ChoiceField = self.fields["schedule_timezone"]  # type: ignore[assignment]
+        zone_field.choices = [(zone, zone) for zone in zones]
         self.fields["schedule_timezone"].initial = settings.TIME_ZONE
         campaign: Campaign = self.instance
         for name, field in OPTION_FIELDS.items():
@@ -248,7 +249,8 @@ class MappingForm(forms.Form):
         if ids:
             del self.fields["default_region"]
         else:
-            self.fields["default_region"].choices = region_choices()
+            regions: forms.ChoiceField = self.fields["default_region"]  # type: ignore[assignment]
+            regions.choices = region_choices()
         self.variable_names: list[str] = []
         self.payload_names: list[str] = []
         others = [index for index, _ in enumerate(imp.columns) if index != guess]

@@ -54,25 +54,33 @@ LIST = "ListChatappMessage"
 
 
 def sweep(now: datetime.datetime | None = None) -> dict[str, int]:
+    """One run; never raises: a step that fails is logged and the others still run."""
     now = now or timezone.now()
-    return {
-        "calls_unknown": expire_calls(now),
-        "chunks_released": chunks.release_expired(now),
-        "scheduled_started": start_due(now),
-        "stalled_kicked": kick_stalled(now),
-        "completed": complete_finished(),
-        "imports_restarted": restart_imports(now),
-        "calls_reconciled": reconcile(now),
-        "counters_compacted": compact_counters(now),
+    steps = {
+        "calls_unknown": lambda: expire_calls(now),
+        "chunks_released": lambda: chunks.release_expired(now),
+        "scheduled_started": lambda: start_due(now),
+        "stalled_kicked": lambda: kick_stalled(now),
+        "completed": complete_finished,
+        "imports_restarted": lambda: restart_imports(now),
+        "calls_reconciled": lambda: reconcile(now),
+        "counters_compacted": lambda: compact_counters(now),
     }
+    report = {}
+    for name, step in steps.items():
+        try:
+            report[name] = step()
+        except Exception:
+            logger.exception("campaign sweep step %s failed", name)
+            report[name] = 0
+    return report
 
 
-def expire_calls(now: datetime.datetime) -> int:
-    expired = list(
-        CampaignCall.objects.filter(state=CampaignCall.State.SENDING, lease_until__lt=now)
-        .order_by("id")
-        .values_list("id", "first_id", "last_id")[:1000]
-    )
+def expire_calls(now: datetime.datetime, campaign_id: int | None = None) -> int:
+    stale = CampaignCall.objects.filter(state=CampaignCall.State.SENDING, lease_until__lt=now)
+    if campaign_id is not None:
+        stale = stale.filter(campaign_id=campaign_id)
+    expired = list(stale.order_by("id").values_list("id", "first_id", "last_id")[:1000])
     moved = 0
     for call_id, first, last in expired:
         moved += Recipient.objects.filter(

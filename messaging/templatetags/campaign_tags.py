@@ -53,7 +53,7 @@ def item(mapping: Any, key: Any) -> Any:
 def duration_text(value: Any) -> str:
     """A timedelta as an operator reads it: "about 1 h 43 min", "42 s"."""
     try:
-        seconds = int(round(value.total_seconds()))
+        seconds = round(value.total_seconds())
     except AttributeError:
         return ""
     if seconds < 60:

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -55,6 +56,10 @@ EXPORT_COLUMNS = [
 ]
 
 
+def _htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
 def _campaign(pk: int) -> Campaign:
     return get_object_or_404(
         Campaign.objects.select_related("channel__account", "sender", "variant__template"), pk=pk
@@ -87,7 +92,7 @@ def _form_page(request: HttpRequest, form: CampaignForm, title: str) -> HttpResp
             return redirect(form.instance.get_absolute_url())
         messages.success(request, f"Saved {campaign}.")
         return redirect(campaign.get_absolute_url())
-    status = 400 if request.method == "POST" and not request.htmx else 200
+    status = 400 if request.method == "POST" and not _htmx(request) else 200
     return render(
         request, "messaging/campaigns/form.html", {"form": form, "title": title}, status=status
     )
@@ -97,10 +102,10 @@ def _form_page(request: HttpRequest, form: CampaignForm, title: str) -> HttpResp
 def campaign_create(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     initial = {"channel": request.GET.get("channel")} if request.GET.get("channel") else None
-    if request.htmx and request.method == "GET" and request.GET:
+    if _htmx(request) and request.method == "GET" and request.GET:
         data = request.GET  # the channel changed: reload the form with its senders and templates
     form = CampaignForm(data, initial=initial)
-    if request.htmx and request.method == "GET" and request.GET:
+    if _htmx(request) and request.method == "GET" and request.GET:
         form.errors.clear()
     return _form_page(request, form, "New campaign")
 
@@ -112,10 +117,10 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Only a campaign that has not started can be edited.")
         return redirect(campaign.get_absolute_url())
     data = request.POST if request.method == "POST" else None
-    if request.htmx and request.method == "GET" and request.GET:
+    if _htmx(request) and request.method == "GET" and request.GET:
         data = request.GET
     form = CampaignForm(data, instance=campaign)
-    if request.htmx and request.method == "GET" and request.GET:
+    if _htmx(request) and request.method == "GET" and request.GET:
         form.errors.clear()
     return _form_page(request, form, f"Edit {campaign}")
 
@@ -181,7 +186,7 @@ def campaign_progress(request: HttpRequest, pk: int) -> HttpResponse:
     context = _progress_context(campaign) | {"can_operate": has_role(request.user, Role.OPERATOR)}
     response = render(request, "messaging/campaigns/_progress.html", context)
     seen = request.GET.get("seen")
-    if request.htmx and seen and seen != campaign.status:
+    if _htmx(request) and seen and seen != campaign.status:
         response["HX-Refresh"] = "true"  # the status moved on: the whole page changes
     return response
 
@@ -291,7 +296,7 @@ def _campaign_upload(request: HttpRequest, pk: int, capped: CappedUpload) -> Htt
         return redirect(campaign.get_absolute_url())
     if not form.is_valid():
         for error in form.errors.get("file", ["Choose a CSV file."]):
-            messages.error(request, error)
+            messages.error(request, str(error))
         return redirect(campaign.get_absolute_url())
     try:
         imp = actions.upload(Actor.from_request(request), campaign, form.cleaned_data["file"])
@@ -330,13 +335,13 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 def import_status(request: HttpRequest, pk: int) -> HttpResponse:
     imp = get_object_or_404(CampaignImport.objects.select_related("campaign"), pk=pk)
     response = render(request, "messaging/campaigns/_import.html", {"import": imp})
-    if imp.finished and request.htmx:
+    if imp.finished and _htmx(request):
         response["HX-Refresh"] = "true"  # the whole page changes: pre-flight, controls
     return response
 
 
 @require_role(Role.OPERATOR)
-def import_report(request: HttpRequest, pk: int) -> HttpResponse:
+def import_report(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The rows an import left out, with why: an export, so it is in the history."""
     imp = get_object_or_404(CampaignImport.objects.select_related("campaign"), pk=pk)
     if not imp.report_path:
@@ -434,7 +439,7 @@ def campaign_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_role(Role.OPERATOR)
-def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Every recipient's fate as CSV, streamed (formula-safe cells: csv_export.safe_cell)."""
     campaign = _campaign(pk)
     filters = RecipientFilterForm(request.GET or None)

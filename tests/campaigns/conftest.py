@@ -7,7 +7,6 @@ The messaging fixtures (sandbox with receipts recorded, senders of every channel
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +65,11 @@ def people(count: int, start: int = 0) -> list[list[str]]:
     ]
 
 
-def make_campaign(senders: Senders, variant: Variant, **fields: Any) -> Campaign:
+def make_campaign(shop: Senders, variant: Variant, **fields: Any) -> Campaign:
     values: dict[str, Any] = {
         "name": "Spring sale",
         "channel": variant.template.channel,
-        "sender": senders.whatsapp,
+        "sender": shop.whatsapp,
         "variant": variant,
         "template_code": variant.template_code,
         "template_name": variant.template.name,
@@ -89,26 +88,26 @@ def upload(campaign: Campaign, content: bytes, name: str = "list.csv") -> Campai
 def import_file(
     campaign: Campaign,
     content: bytes,
-    run_jobs: RunJobs,
+    drain: RunJobs,
     mapping: dict[str, Any] | None = None,
 ) -> CampaignImport:
     """Upload, map and import, as the pages do, and run the import job."""
     imp = upload(campaign, content)
     actions.start_import(Actor(), imp, mapping or MAPPING)
-    run_jobs()
+    drain()
     imp.refresh_from_db()
     return imp
 
 
 @pytest.fixture
-def campaign(senders: Senders, template: Variant) -> Campaign:
+def campaign(senders: Senders, template: Variant) -> Campaign:  # noqa: F811
     return make_campaign(senders, template)
 
 
 @pytest.fixture
-def loaded(campaign: Campaign, run_jobs: RunJobs) -> Iterator[Campaign]:
+def loaded(campaign: Campaign, run_jobs: RunJobs) -> Campaign:  # noqa: F811
     """A ready campaign of 25 recipients."""
     imp = import_file(campaign, csv_bytes(people(25)), run_jobs)
     assert imp.state == CampaignImport.State.DONE, imp.error
     campaign.refresh_from_db()
-    yield campaign
+    return campaign

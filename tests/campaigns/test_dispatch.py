@@ -100,7 +100,9 @@ def test_it_sends_a_mass_campaign_in_calls_of_the_batch_size(
     assert states(campaign) == true_states(campaign)
     recipient.refresh_from_db()
     assert recipient.message_id == entry["MessageId"]
-    assert recipient.sent_at and recipient.delivered_at and recipient.read_at
+    assert recipient.sent_at
+    assert recipient.delivered_at
+    assert recipient.read_at
     funnel = counters.counts(campaign.pk).funnel
     assert funnel == {"accepted": 25, "sent": 25, "delivered": 25, "read": 25, "failed": 0}
     verbs = list(AuditEvent.objects.values_list("verb", flat=True))
@@ -157,7 +159,9 @@ def test_it_backs_off_after_throttling_and_still_sends_each_recipient_once(
     assert states(campaign) == {State.PENDING: 30}
     assert ratelimit.slowdown_factor(senders.account, "SendChatappMassMessage") > 1
     throttled = CampaignChunk.objects.filter(campaign=campaign, attempts__gt=0).first()
-    assert throttled is not None and throttled.not_before > timezone.now()
+    assert throttled is not None
+    assert throttled.not_before is not None
+    assert throttled.not_before > timezone.now()
     sandbox.configure(throttle_storm=0.0)
     CampaignChunk.objects.filter(campaign=campaign).update(not_before=None)
     run_jobs()
@@ -264,6 +268,7 @@ def test_it_recovers_a_worker_that_died_mid_call(
     claim = chunks.claim(campaign.pk, campaign.run)
     assert claim is not None
     ctx = dispatch.context(campaign.pk, campaign.run)
+    assert ctx is not None
     dispatch._start_call(ctx, claim.chunk_id, claim.first_id, claim.last_id, 5)
     assert states(campaign)[State.SENDING] == 5
     # The other chunks go out; the dead worker's chunk and call wait for their leases.
@@ -319,6 +324,7 @@ def test_it_marks_the_unsent_recipients_of_a_cancelled_campaign(
     actions.launch(Actor(), campaign)
     campaign.refresh_from_db()
     ctx = dispatch.context(campaign.pk, campaign.run)
+    assert ctx is not None
     dispatch.lane(ctx, 0.0)  # no time left: nothing is claimed
     actions.cancel(Actor(), campaign)
     run_jobs()

@@ -113,6 +113,7 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Page]:
 
         page.on("console", on_console)
         page.on("pageerror", on_page_error)
+
         def on_request_failed(request: Request) -> None:
             # A load cut short by the next navigation is the browser's choice, not a fault.
             if request.failure != "net::ERR_ABORTED":

@@ -56,7 +56,10 @@ def recipients_file(folder: Path) -> Path:
 
 
 def test_it_runs_a_campaign_from_csv_to_read_receipts_and_exports_it(
-    console: Console, browser_page: Page, screenshots: Path, tmp_path: Path
+    console: Console,  # noqa: F811 - the fixture imported above
+    browser_page: Page,
+    screenshots: Path,
+    tmp_path: Path,
 ) -> None:
     page = browser_page
     log_in(page, console)
