@@ -334,7 +334,8 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 @require_role(Role.VIEWER)
 def import_status(request: HttpRequest, pk: int) -> HttpResponse:
     imp = get_object_or_404(CampaignImport.objects.select_related("campaign"), pk=pk)
-    response = render(request, "messaging/campaigns/_import.html", {"import": imp})
+    context = {"import": imp, "can_operate": has_role(request.user, Role.OPERATOR)}
+    response = render(request, "messaging/campaigns/_import.html", context)
     if imp.finished and _htmx(request):
         response["HX-Refresh"] = "true"  # the whole page changes: pre-flight, controls
     return response
