@@ -47,12 +47,11 @@ from django.utils import timezone
 
 from camsconsole.audit import SYSTEM, record
 from camsconsole.cams import errors
-from camsconsole.cams.client import PreparedCall
 from camsconsole.cams.errors import CamsError, CamsThrottled
 from camsconsole.models import Account, Sender
 from messaging import dispatch as core
 from messaging import ratelimit
-from messaging.campaigns import chunks, codes, transport
+from messaging.campaigns import chunks, codes
 from messaging.campaigns.models import (
     Campaign,
     CampaignCall,
@@ -366,29 +365,11 @@ def maybe_complete(campaign_id: int, run: int) -> bool:
     return True
 
 
-class Wire:
-    """A lane's connections to CAMS: the client (one per account), and the raw sender that
-    mass calls' long URLs take (transport.py)."""
-
-    def __init__(self) -> None:
-        self.clients = core.Clients()
-        self.sender = transport.Sender()
-
-    def send(self, account: Account, prepared: PreparedCall) -> dict[str, Any]:
-        if len(prepared.url) > transport.LONG_URL:
-            return self.sender.send(prepared)
-        return self.clients.get(account).send(prepared)
-
-    def close(self) -> None:
-        self.clients.close()
-        self.sender.close()
-
-
 def lane(ctx: Context, budget: Budget | float) -> str:
     """Claim and send chunks while the budget lasts; "stopped", "idle" or "later"."""
     if not isinstance(budget, Budget):
         budget = Budget(ctx.campaign_id, budget - time.monotonic(), extend=False)
-    clients = Wire()
+    clients = core.Clients()
     tally = Tally(ctx.campaign_id)
     guard = Guard(ctx)
     step = _mass_chunk if ctx.mass else _single_chunk
@@ -771,7 +752,7 @@ def _record_error(
 
 
 def _mass_chunk(
-    ctx: Context, claim: chunks.Claim, clients: Wire, tally: Tally, budget: Budget
+    ctx: Context, claim: chunks.Claim, clients: core.Clients, tally: Tally, budget: Budget
 ) -> None:
     started = _start_call(ctx, claim.chunk_id, claim.first_id, claim.last_id, ctx.batch_size)
     if started is None:
@@ -783,10 +764,11 @@ def _mass_chunk(
     params = ctx.shared_params(task_id)
     # Passed as JSON text: the client sends strings as they are (client.encode_params).
     params["SenderList"] = sender_list(rows)
-    prepared = clients.clients.get(ctx.account).prepare(core.MASS_SEND, params)
+    client = clients.get(ctx.account)
+    prepared = client.prepare(core.MASS_SEND, params)
     _wait_for_slot(ctx, budget, call_id, first_id, last_id)
     try:
-        body = clients.send(ctx.account, prepared)
+        body = client.send(prepared)
         group_id = str(body.get("GroupMessageId") or "")
         if not group_id:
             raise errors.CamsAmbiguous(
@@ -813,7 +795,7 @@ def _mass_chunk(
 
 
 def _single_chunk(
-    ctx: Context, claim: chunks.Claim, clients: Wire, tally: Tally, budget: Budget
+    ctx: Context, claim: chunks.Claim, clients: core.Clients, tally: Tally, budget: Budget
 ) -> None:
     pending = list(
         Recipient.objects.filter(
@@ -851,7 +833,7 @@ def _single_chunk(
 
 
 def _send_one(
-    ctx: Context, clients: Wire, tally: Tally, budget: Budget, recipient_id: int
+    ctx: Context, clients: core.Clients, tally: Tally, budget: Budget, recipient_id: int
 ) -> datetime | None:
     """One SendChatappMessage; when a retryable refusal sends the recipient back, the time to
     try again."""
@@ -866,10 +848,11 @@ def _send_one(
         params["TemplateParams"] = variables
     if payload not in EMPTY:
         params["Payload"] = payload
-    prepared = clients.clients.get(ctx.account).prepare(core.SEND, params)
+    client = clients.get(ctx.account)
+    prepared = client.prepare(core.SEND, params)
     _wait_for_slot(ctx, budget, call_id, recipient_id, recipient_id)
     try:
-        body = clients.send(ctx.account, prepared)
+        body = client.send(prepared)
         message_id = str(body.get("MessageId") or "")
         if not message_id:
             raise errors.CamsAmbiguous(errors.BAD_RESPONSE, "MessageId missing from an OK answer")
