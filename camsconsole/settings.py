@@ -162,7 +162,7 @@ RQ = {"WORKER_CLASS": "messaging.workers.Worker"}
 # (messaging/ratelimit.py says why) and, after System.LimitControl, stretches every caller's
 # interval by the slow-down factor for that many seconds.
 RECEIPT_BODY_MAX_BYTES = _env(env.int, "RECEIPT_BODY_MAX_BYTES", default=2 * 1024 * 1024)
-MESSAGING_RATE_TARGET = _env(env.float, "MESSAGING_RATE_TARGET", default=0.97)
+MESSAGING_RATE_TARGET = _env(env.float, "MESSAGING_RATE_TARGET", default=0.98)
 if not 0 < MESSAGING_RATE_TARGET <= 1:
     raise ImproperlyConfigured("MESSAGING_RATE_TARGET has a bad value: use a share from 0 to 1")
 MESSAGING_RATE_BURST = 0.0  # seconds of burst tolerance

@@ -15,18 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProxyError, SSLError
-
-from camsconsole.cams import errors, signing
+from camsconsole.cams import errors, signing, transport
 
 API_VERSION = "2020-06-06"
 DEFAULT_ENDPOINT = "https://cams.ap-southeast-1.aliyuncs.com"
 DEFAULT_TIMEOUT = (5.0, 15.0)  # (connect, read) seconds
-
-# Failures urllib3 reports while opening the connection, before a byte of the request is sent.
-# NewConnectionError (refused, DNS) is a ConnectTimeoutError subclass.
-_NOT_SENT = (ConnectTimeoutError, ProxyError, SSLError)
 
 JsonDict = dict[str, Any]
 
@@ -55,25 +48,12 @@ def wire_query(query: Mapping[str, str]) -> str:
     return urllib.parse.urlencode(sorted(query.items()))
 
 
-def transport_error(exc: requests.RequestException) -> errors.CamsError:
-    """Classify a requests failure by whether the request can have reached CAMS."""
-    if isinstance(exc, requests.ConnectionError):
-        reason = exc.args[0] if exc.args else None
-        if isinstance(reason, MaxRetryError) and isinstance(reason.reason, _NOT_SENT):
-            return errors.CamsUnreachable(errors.UNREACHABLE, str(reason.reason))
-        return errors.CamsAmbiguous(errors.CONNECTION_BROKEN, str(exc))
-    if isinstance(exc, requests.Timeout):
-        return errors.CamsAmbiguous(errors.TIMEOUT, str(exc))
-    # Anything else (a chunked body cut short, undecodable content) happened after sending.
-    return errors.CamsAmbiguous(errors.CONNECTION_BROKEN, str(exc))
-
-
 @dataclass(frozen=True)
 class PreparedCall:
     """A signed call, ready to send (CamsClient.prepare)."""
 
     action: str
-    url: str
+    target: str  # path and query, encoded
     headers: dict[str, str]
 
 
@@ -107,10 +87,8 @@ class TemplatePage:
 class CamsClient:
     """Calls CAMS with one AccessKey pair.
 
-    One requests.Session per client, for connection reuse. requests does not promise that a
-    Session is thread-safe, but its urllib3 pool is, and this client keeps no per-call state in
-    the session (no auth, no cookies CAMS would set), so a few threads may share a client. Each
-    worker process should build its own: a pool must not cross a fork.
+    Its kept-alive connections (transport.Connections) may be shared by a few threads. Each
+    worker process should build its own client: a connection must not cross a fork.
     """
 
     def __init__(
@@ -132,14 +110,14 @@ class CamsClient:
         self.endpoint = f"{parts.scheme}://{parts.netloc}"
         self._host = parts.netloc
         self.timeout = timeout
-        self._session = requests.Session()
+        self._connections = transport.Connections(self.endpoint, timeout)
 
     def __repr__(self) -> str:
         # Never the secret: clients end up in logs and tracebacks.
         return f"CamsClient(access_key_id={self.access_key_id!r}, endpoint={self.endpoint!r})"
 
     def close(self) -> None:
-        self._session.close()
+        self._connections.close()
 
     def __enter__(self) -> CamsClient:
         return self
@@ -165,22 +143,11 @@ class CamsClient:
             query=query,
         )
         headers["accept"] = "application/json"
-        url = f"{self.endpoint}/?{wire_query(query)}" if query else f"{self.endpoint}/"
-        return PreparedCall(action, url, headers)
+        return PreparedCall(action, f"/?{wire_query(query)}" if query else "/", headers)
 
     def send(self, prepared: PreparedCall) -> JsonDict:
         """Send a prepared call once; its JSON body when Code is OK, CamsError otherwise."""
-        try:
-            response = self._session.post(
-                prepared.url,
-                data=b"",
-                headers=prepared.headers,
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise transport_error(exc) from exc
-        return _parse(response)
+        return _parse(self._connections.post(prepared.target, prepared.headers))
 
     # Typed helpers. Keyword names are the API's own, in snake_case; `from_` because `from` is
     # reserved. Nested values (dicts, lists) are encoded by `call`.
@@ -483,7 +450,7 @@ class CamsClient:
         return data if isinstance(data, list) else []
 
 
-def _parse(response: requests.Response) -> JsonDict:
+def _parse(response: transport.Answer) -> JsonDict:
     """Return the body of a successful answer, or raise the error that says what to do next."""
     try:
         decoded = json.loads(response.content)
@@ -491,7 +458,7 @@ def _parse(response: requests.Response) -> JsonDict:
         decoded = None
     body: JsonDict = decoded if isinstance(decoded, dict) else {}
     code = str(body.get("Code") or "")
-    status = response.status_code
+    status = response.status
     if 200 <= status < 300 and code == "OK":
         return body
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 
-from messaging.campaigns.models import Campaign, CampaignChunk, Recipient
+from messaging.campaigns.models import Campaign, CampaignCall, CampaignChunk, Recipient
 from messaging.models import State
 
 # A claimed chunk must be closed within this; the sweeper takes it back after. Covers the wait
@@ -125,18 +125,30 @@ def release_expired(now: datetime, campaign_id: int | None = None) -> int:
 
 
 def next_lease_end(campaign_id: int) -> datetime | None:
-    """When the earliest claim of the campaign runs out (None when nothing is claimed)."""
-    ends: datetime | None = CampaignChunk.objects.filter(
+    """When the earliest claim or call in flight of the campaign runs out (None when there is
+    neither)."""
+    claims = CampaignChunk.objects.filter(
         campaign_id=campaign_id, state=CampaignChunk.State.CLAIMED
     ).aggregate(first=Min("lease_until"))["first"]
-    return ends
+    calls = _in_flight(campaign_id).aggregate(first=Min("lease_until"))["first"]
+    return min((end for end in (claims, calls) if end is not None), default=None)
 
 
-def open_chunks(campaign_id: int) -> bool:
-    return CampaignChunk.objects.filter(
-        campaign_id=campaign_id,
-        state__in=(CampaignChunk.State.PENDING, CampaignChunk.State.CLAIMED),
-    ).exists()
+def work_left(campaign_id: int) -> bool:
+    """Whether a chunk waits or is claimed, or a call is in flight. A worker that dies mid-call
+    leaves its call `sending` after its chunk was taken back and closed: the campaign is not
+    done until that call's lease runs out and its recipients are known to be unknown."""
+    return (
+        CampaignChunk.objects.filter(
+            campaign_id=campaign_id,
+            state__in=(CampaignChunk.State.PENDING, CampaignChunk.State.CLAIMED),
+        ).exists()
+        or _in_flight(campaign_id).exists()
+    )
+
+
+def _in_flight(campaign_id: int) -> QuerySet[CampaignCall]:
+    return CampaignCall.objects.filter(campaign_id=campaign_id, state=CampaignCall.State.SENDING)
 
 
 def next_due(campaign_id: int) -> datetime | None:

@@ -9,11 +9,11 @@ threads ("lanes") until the campaign is done, paused or cancelled. Each lane rep
 2. commit in one transaction the call with its own TaskId (`CampaignCall`) and up to a batch of
    the chunk's pending recipients as `sending`; recipients who joined the suppression list since
    the import become `suppressed` instead. Then build and sign the request;
-3. reserve the call's slot from the shared GCRA limiter (ratelimit.reserve, one Redis call) and
-   sleep until it. Only sending is left by then, so the call leaves at its slot: the limiter's
-   3 % margin is the budget for jitter between slot and CAMS, and work done after the slot
-   would spend it. Redis unreachable: the lane waits; if it stays away the committed call is
-   undone (it was never made) and nothing is lost;
+3. wait for the call's slot from the shared GCRA limiter (ratelimit.acquire, one Redis call).
+   Only writing the request is left by then (camsconsole/cams/transport.py), so the call leaves
+   at its slot: the limiter's 2 % margin is the budget for jitter between slot and CAMS, and
+   work done after the slot would spend it. Redis unreachable: the lane waits; if it stays
+   away the committed call is undone (it was never made) and nothing is lost;
 4. call CAMS once: SendChatappMassMessage with up to the batch size of recipients sharing the
    TaskId, or SendChatappMessage for one;
 5. record the outcome in one transaction, with updates that never undo what receipts already
@@ -305,8 +305,8 @@ def send(campaign_id: int, run: int, budget: float | None = None) -> str:
         return "stopped"
     if maybe_complete(campaign_id, run):
         return "done"
-    # Chunks are still claimed, perhaps by workers that died: look again when their claims
-    # run out, in case nobody else does.
+    # Chunks are still claimed or calls in flight, perhaps by workers that died: look again
+    # when their leases run out, in case nobody else does.
     ends = chunks.next_lease_end(campaign_id)
     if ends is not None and _still_running(ctx):
         hand_over(ctx, at=ends + timedelta(seconds=5))
@@ -339,9 +339,10 @@ def hand_over(ctx: Context, at: datetime | None = None) -> None:
 
 
 def maybe_complete(campaign_id: int, run: int) -> bool:
-    """Mark the campaign completed once no chunk is waiting or claimed. Pending recipients that
-    no chunk covers (never expected) get chunks first, so no one is left behind."""
-    if chunks.open_chunks(campaign_id):
+    """Mark the campaign completed once no chunk is waiting or claimed and no call is in flight.
+    Pending recipients that no chunk covers (never expected) get chunks first, so no one is left
+    behind."""
+    if chunks.work_left(campaign_id):
         return False
     with transaction.atomic():
         campaign = (
@@ -349,7 +350,7 @@ def maybe_complete(campaign_id: int, run: int) -> bool:
             .filter(pk=campaign_id, status=Campaign.Status.RUNNING, run=run)
             .first()
         )
-        if campaign is None or chunks.open_chunks(campaign_id):
+        if campaign is None or chunks.work_left(campaign_id):
             return False
         from messaging.campaigns.counters import counts
 
@@ -388,9 +389,9 @@ def lane(ctx: Context, budget: Budget | float) -> str:
                 heal(ctx.campaign_id)
                 due = chunks.next_due(ctx.campaign_id)
                 if due is None:
-                    # Nothing waits. Chunks still claimed may belong to a worker that died:
-                    # stay until their claims run out (then heal() takes them back), unless
-                    # that is beyond the budget.
+                    # Nothing waits. Chunks still claimed and calls in flight may belong to a
+                    # worker that died: stay until their leases run out (then heal() takes
+                    # them back), unless that is beyond the budget.
                     ends = chunks.next_lease_end(ctx.campaign_id)
                     if ends is None:
                         return "idle"
@@ -479,15 +480,14 @@ def pause_for(ctx: Context, reason: str) -> None:
 
 
 def _wait_for_slot(ctx: Context, budget: Budget, call_id: int, first_id: int, last_id: int) -> None:
-    """Reserve the call's slot from the shared limiter and sleep until it. The request is ready
-    by then: only sending it is left, so it leaves at its slot (a call reserved early but
-    prepared late would crowd the next one). Waits out a Redis outage while the budget lasts;
-    after that the committed call is undone (it was never made) and RateLimiterUnavailable
-    propagates."""
-    qps = ctx.account.qps(ctx.operation)
+    """Wait for the call's slot from the shared limiter (ratelimit.acquire: a late wake-up
+    takes a new slot rather than crowd the next call). The request is ready by then: only
+    sending it is left, so it leaves at its slot. Waits out a Redis outage while the budget
+    lasts; after that the committed call is undone (it was never made) and
+    RateLimiterUnavailable propagates."""
     while True:
         try:
-            wait = ratelimit.reserve(ctx.account.pk, ctx.operation, qps)
+            ratelimit.acquire(ctx.account, ctx.operation)
         except ratelimit.RateLimiterUnavailable as exc:
             logger.warning("campaign %s waits for the rate limiter: %s", ctx.campaign_id, exc)
             if budget.within(1.0):
@@ -495,8 +495,6 @@ def _wait_for_slot(ctx: Context, budget: Budget, call_id: int, first_id: int, la
                 continue
             _retrying(lambda: _not_made(ctx, call_id, first_id, last_id))
             raise
-        if wait > 0:
-            time.sleep(wait)
         return
 
 

@@ -1,11 +1,12 @@
 """Loading a recipient file into a campaign: all of its valid rows, or nothing.
 
 The job reads the file once, in batches that worker processes check and normalise
-(csv_import.check_batch over phones.BatchPool), and keeps in memory only what de-duplication
-needs: the set of numbers seen (an int each). Valid rows stream into a session-private staging
-table (COPY on PostgreSQL, batched inserts on SQLite), so progress is committed as it goes; one
-final transaction moves them into the campaign, cuts them into chunks, and marks the campaign
-ready. A failure or a crash before that transaction leaves the campaign exactly as it was.
+(csv_import.check_batch over phones.BatchPool), and holds one batch at a time: valid rows stream
+into a session-private staging table keyed by the number (COPY on PostgreSQL, inserts on SQLite),
+which also finds the duplicates, so memory does not grow with the file. Progress is committed as
+it goes; one final transaction moves the rows into the campaign, cuts them into chunks, and marks
+the campaign ready. A failure or a crash before that transaction leaves the campaign exactly as
+it was.
 
 Rows left out (invalid, duplicate, suppressed) are written to a CSV report as they are found:
 row number, the value as it was, and the reason, each cell safe from spreadsheet formulas.
@@ -47,6 +48,7 @@ PROGRESS_EVERY = 0.5  # seconds
 # Files smaller than this are checked in this process: starting workers would cost more.
 POOL_FROM_BYTES = 2 * 1024 * 1024
 STAGE = "campaign_import_stage"
+BATCH = "campaign_import_batch"
 PLATFORM_ID_CHANNELS = ("messenger", "instagram")
 REPORT_HEADER = ["Row", "Value", "Reason"]
 
@@ -168,7 +170,6 @@ def load(imp: CampaignImport, token: str) -> None:
         ).values_list("user", flat=True)
     )
     tally = Tally()
-    seen: set[int] = set()
     started = last_saved = time.monotonic()
     processes = settings.CAMPAIGN_IMPORT_PROCESSES or default_processes()
     if path.stat().st_size < POOL_FROM_BYTES:
@@ -182,9 +183,7 @@ def load(imp: CampaignImport, token: str) -> None:
         report.writerow(REPORT_HEADER)
         jobs = ((mapping, rows) for rows in _batches(records(path, fmt), tally))
         for checked in pool.map(check_batch, jobs):
-            kept = _sift(checked, seen, suppressed, tally, report)
-            stage.write(kept)
-            tally.valid += len(kept)
+            _stage(checked, stage, suppressed, tally, report)
             if time.monotonic() - last_saved >= PROGRESS_EVERY:
                 _save_progress(imp, token, tally)
                 last_saved = time.monotonic()
@@ -213,28 +212,26 @@ def _batches(rows: Iterable[tuple[int, list[str]]], tally: Tally) -> Iterator[li
         yield batch
 
 
-def _sift(
-    checked: Checked, seen: set[int], suppressed: set[str], tally: Tally, report: Any
-) -> list[tuple[int, str, str, str]]:
-    """De-duplicate and drop suppressed users; report what is left out."""
-    kept = []
+def _stage(
+    checked: Checked, stage: "Stage", suppressed: set[str], tally: Tally, report: Any
+) -> None:
+    """Stage a batch's valid rows; report what is left out (invalid, suppressed, duplicate)."""
     for row, value, reason in checked.invalid:
         report.writerow([row, safe_cell(value), safe_cell(reason)])
     tally.invalid += len(checked.invalid)
+    fresh = []
     for item in checked.valid:
-        row, to = item[0], item[1]
-        key = int(to)
-        if key in seen:
-            tally.duplicates += 1
-            report.writerow([row, safe_cell(to), "duplicate: the number is on an earlier row"])
-            continue
-        seen.add(key)
-        if to in suppressed:
+        if item[1] in suppressed:
             tally.suppressed += 1
-            report.writerow([row, safe_cell(to), "on the suppression list of this sender"])
-            continue
-        kept.append(item)
-    return kept
+            report.writerow([item[0], safe_cell(item[1]), "on the suppression list of this sender"])
+        else:
+            fresh.append(item)
+    duplicates = stage.add(fresh)
+    for row, to, *_ in fresh:
+        if row in duplicates:
+            report.writerow([row, safe_cell(to), "duplicate: the number is on an earlier row"])
+    tally.duplicates += len(duplicates)
+    tally.valid += len(fresh) - len(duplicates)
 
 
 def _save_progress(imp: CampaignImport, token: str, tally: Tally) -> None:
@@ -286,38 +283,52 @@ def finish(imp: CampaignImport, token: str, tally: Tally, report_relative: str) 
 
 
 class Stage:
-    """A temporary table of this database session holding the valid rows until the end."""
+    """A temporary table of this database session holding the valid rows until the end, one per
+    number: the first row of a number wins, the later ones are duplicates."""
 
     def __init__(self) -> None:
         _drop_stage()
+        postgresql = connection.vendor == "postgresql"
+        json_type = "jsonb" if postgresql else "text"
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f'CREATE TEMPORARY TABLE {STAGE} (row integer, "to" varchar(32), '
-                    "params jsonb, payload jsonb)"
-                )
-            else:
-                cursor.execute(
-                    f'CREATE TEMPORARY TABLE {STAGE} (row integer, "to" varchar(32), '
-                    "params text, payload text)"
-                )
+            cursor.execute(
+                f'CREATE TEMPORARY TABLE {STAGE} (row integer, "to" varchar(32) PRIMARY KEY, '
+                f"params {json_type}, payload {json_type})"
+            )
+            if postgresql:
+                # COPY cannot skip conflicts: each batch lands in a table of its own first.
+                cursor.execute(f"CREATE TEMPORARY TABLE {BATCH} (LIKE {STAGE})")
 
-    def write(self, rows: list[tuple[int, str, str, str]]) -> None:
+    def add(self, rows: list[tuple[int, str, str, str]]) -> set[int]:
+        """Stage rows in file order; the row numbers of those whose number was already there."""
         if not rows:
-            return
+            return set()
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                raw = cursor.cursor
-                with raw.copy(f'COPY {STAGE} (row, "to", params, payload) FROM STDIN') as copy:
+                cursor.execute(f"TRUNCATE {BATCH}")
+                with cursor.cursor.copy(
+                    f'COPY {BATCH} (row, "to", params, payload) FROM STDIN'
+                ) as copy:
                     for row in rows:
                         copy.write_row(row)
+                cursor.execute(
+                    f'INSERT INTO {STAGE} (row, "to", params, payload) '  # noqa: S608
+                    f'SELECT DISTINCT ON ("to") row, "to", params, payload FROM {BATCH} '
+                    'ORDER BY "to", row ON CONFLICT ("to") DO NOTHING RETURNING row'
+                )
+                added = {row for (row,) in cursor.fetchall()}
             else:
+                added = set()
                 with transaction.atomic():
-                    cursor.executemany(
-                        f'INSERT INTO {STAGE} (row, "to", params, payload) '  # noqa: S608
-                        "VALUES (%s, %s, %s, %s)",
-                        rows,
-                    )
+                    for row in rows:
+                        cursor.execute(
+                            f'INSERT INTO {STAGE} (row, "to", params, payload) '  # noqa: S608
+                            'VALUES (%s, %s, %s, %s) ON CONFLICT ("to") DO NOTHING',
+                            row,
+                        )
+                        if cursor.rowcount:
+                            added.add(row[0])
+        return {row[0] for row in rows} - added
 
     @staticmethod
     def move_into(campaign_id: int) -> int:
@@ -336,4 +347,5 @@ class Stage:
 def _drop_stage() -> None:
     with connection.cursor() as cursor:
         schema = "pg_temp" if connection.vendor == "postgresql" else "temp"
-        cursor.execute(f"DROP TABLE IF EXISTS {schema}.{STAGE}")
+        for table in (STAGE, BATCH):
+            cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table}")

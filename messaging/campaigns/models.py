@@ -323,6 +323,16 @@ class Recipient(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["campaign", "to"], name="recipient_unique_to")
         ]
+        indexes = [
+            # The recipients table filtered to the few an operator looks into: the unique index
+            # would walk past every sent and read one to find them. Partial, so sending (which
+            # moves every row through pending, sending and accepted) does not maintain it.
+            models.Index(
+                fields=["campaign", "to"],
+                condition=Q(state__in=[State.FAILED, State.UNKNOWN, State.SUPPRESSED]),
+                name="recipient_to_left_behind",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.to

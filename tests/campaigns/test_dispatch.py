@@ -136,7 +136,7 @@ def test_it_commits_the_task_id_before_the_call(
 
     def spy(self: CamsClient, prepared: Any) -> Any:
         rows = Recipient.objects.filter(campaign=campaign)
-        task_id = parse_qs(urlsplit(prepared.url).query)["TaskId"][0]
+        task_id = parse_qs(urlsplit(prepared.target).query)["TaskId"][0]
         call = CampaignCall.objects.get(task_id=task_id)
         seen.append(({r.state for r in rows}, {r.task_id for r in rows}, call.state))
         return original(self, prepared)

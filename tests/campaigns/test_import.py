@@ -148,3 +148,26 @@ def test_it_checks_big_files_in_worker_processes(
     assert imp.state == CampaignImport.State.DONE, imp.error
     assert imp.imported == 1000
     assert CampaignChunk.objects.filter(campaign=campaign).count() == 1
+
+
+def test_it_keeps_the_first_row_of_a_number_across_batches(
+    campaign: Campaign, run_jobs: RunJobs, monkeypatch: Any
+) -> None:
+    # Duplicates are found by the staging table, batch after batch, not by a set in memory.
+    monkeypatch.setattr(imports, "BATCH_ROWS", 3)
+    rows = [*people(4), ["6590000003", "Later", "ORD-L"], ["+6590000000", "Again", "ORD-A"]]
+    rows += [["6590000005", "Twice", "ORD-T1"], ["6590000005", "Twice", "ORD-T2"]]
+    imp = import_file(campaign, csv_bytes(rows), run_jobs)
+    assert imp.state == CampaignImport.State.DONE, imp.error
+    assert (imp.valid, imp.duplicates) == (5, 3)
+    kept = Recipient.objects.filter(campaign=campaign).order_by("row")
+    assert [(r.row, r.params["2"]) for r in kept] == [
+        (2, "ORD-0"),
+        (3, "ORD-1"),
+        (4, "ORD-2"),
+        (5, "ORD-3"),
+        (8, "ORD-T1"),
+    ]
+    reasons = {row[0]: row[2] for row in report_rows(imp)[1:]}
+    duplicate = "duplicate: the number is on an earlier row"
+    assert reasons == {"6": duplicate, "7": duplicate, "9": duplicate}

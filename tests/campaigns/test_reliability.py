@@ -105,6 +105,42 @@ def test_it_needs_no_sweeper_when_its_own_jobs_find_a_dead_claim(
     assert ledger(sandbox)["duplicates"] == 0
 
 
+def test_it_completes_only_once_a_dead_workers_call_is_settled(
+    senders: Senders,
+    template: Variant,
+    sandbox: SandboxHandle,
+    run_jobs: RunJobs,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    campaign = ready(senders, template, run_jobs, 5)
+    actions.launch(Actor(), campaign)
+    campaign.refresh_from_db()
+
+    def dies_before(self: CamsClient, prepared: Any) -> Any:
+        raise Killed
+
+    monkeypatch.setattr(CamsClient, "send", dies_before)
+    with pytest.raises(Killed):
+        dispatch.send(campaign.pk, campaign.run)
+    monkeypatch.undo()
+    # The chunk's claim runs out before the call's lease: another job takes the chunk back,
+    # finds no one pending in it and closes it. The call is still in flight.
+    past = timezone.now() - timedelta(seconds=1)
+    CampaignChunk.objects.filter(campaign=campaign).update(lease_until=past)
+    dispatch.send(campaign.pk, campaign.run, budget=0.5)
+    assert not dispatch.maybe_complete(campaign.pk, campaign.run)  # as the sweeper asks
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.RUNNING
+    assert states(campaign) == {State.SENDING: 5}
+    # Its lease runs out: its recipients are unknown, and only now is the campaign complete.
+    CampaignCall.objects.filter(campaign=campaign).update(lease_until=past)
+    assert dispatch.send(campaign.pk, campaign.run, budget=0.5) == "done"
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.COMPLETED
+    assert states(campaign) == {State.UNKNOWN: 5}
+    assert ledger(sandbox)["messages"] == 0
+
+
 def test_it_survives_redis_restarted_empty_in_the_middle(
     senders: Senders,
     template: Variant,

@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from urllib3 import HTTPConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ProtocolError, SSLError
 
 from camsconsole.cams import errors, signing
 from camsconsole.cams.client import (
@@ -25,7 +22,6 @@ from camsconsole.cams.client import (
     TemplatePage,
     TemplateRef,
     encode_params,
-    transport_error,
     wire_query,
 )
 
@@ -43,6 +39,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int]  # the client's end of the connection
 
     @property
     def query(self) -> dict[str, str]:
@@ -57,6 +54,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     hang_up: bool = False  # read the request, then close the socket without answering
+    then_close: bool = False  # answer (keeping alive, as far as the client knows), then close
 
 
 class FakeCams(ThreadingHTTPServer):
@@ -77,11 +75,18 @@ class FakeCams(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: FakeCams
+    protocol_version = "HTTP/1.1"  # keep-alive, as CAMS's gateway
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.requests.append(
-            Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            Recorded(
+                "POST",
+                self.path,
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+                self.client_address,
+            )
         )
         reply = self.server.replies.pop(0) if self.server.replies else Reply()
         time.sleep(reply.delay)
@@ -96,6 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+            self.close_connection = reply.then_close
         except OSError:
             pass  # the client gave up waiting (read-timeout tests)
 
@@ -388,28 +394,26 @@ def test_it_treats_a_truncated_answer_as_ambiguous(cams: FakeCams, client: CamsC
     assert len(cams.requests) == 1
 
 
-def _while_connecting(reason: Exception) -> MaxRetryError:
-    # How urllib3 reports a failure to open the connection: wrapped in MaxRetryError.
-    return MaxRetryError(HTTPConnectionPool("127.0.0.1"), "/", reason)
+def test_it_keeps_the_connection_alive_between_calls(cams: FakeCams, client: CamsClient) -> None:
+    client.call("ListChatappTemplate", {})
+    client.call("ListChatappTemplate", {})
+
+    assert len(cams.requests) == 2
+    assert cams.requests[0].peer == cams.requests[1].peer
 
 
-@pytest.mark.parametrize(
-    ("exc", "retryable", "ambiguous"),
-    [
-        (requests.ConnectTimeout(_while_connecting(ConnectTimeoutError())), True, False),
-        (requests.exceptions.SSLError(_while_connecting(SSLError("handshake"))), True, False),
-        (requests.ConnectionError(ProtocolError("Connection aborted.")), False, True),
-        (requests.ConnectionError("no urllib3 detail"), False, True),
-        (requests.ReadTimeout("read timed out"), False, True),
-        (requests.exceptions.ChunkedEncodingError("cut short"), False, True),
-    ],
-)
-def test_it_classifies_transport_failures(
-    exc: requests.RequestException, retryable: bool, ambiguous: bool
+def test_it_does_not_write_into_a_connection_the_server_closed(
+    cams: FakeCams, client: CamsClient
 ) -> None:
-    error = transport_error(exc)
+    # Writing into it would make the next call ambiguous although it was never sent.
+    cams.script(Reply(then_close=True))
+    client.call("ListChatappTemplate", {})
+    time.sleep(0.1)  # the server's FIN arrives
 
-    assert (error.retryable, error.ambiguous) == (retryable, ambiguous)
+    client.call("ListChatappTemplate", {})
+
+    assert len(cams.requests) == 2
+    assert cams.requests[0].peer != cams.requests[1].peer
 
 
 # --- typed helpers ----------------------------------------------------------------------------
@@ -612,3 +616,35 @@ def test_it_describes_codes_in_plain_words() -> None:
     assert errors.describe("Throttling.Api") == errors.describe("Throttling")
     assert errors.describe("MissingTo") == "A required parameter is missing."
     assert "Nope.Nothing" in errors.describe("Nope.Nothing")
+
+
+def test_it_reaches_an_https_endpoint_through_the_proxy_of_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bytes] = []
+    with socket.socket() as proxy:
+        proxy.bind(("127.0.0.1", 0))
+        proxy.listen()
+
+        def refuse() -> None:
+            conn, _ = proxy.accept()
+            with conn:
+                seen.append(conn.recv(4096).split(b"\r\n")[0])
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+        thread = threading.Thread(target=refuse, daemon=True)
+        thread.start()
+        monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{proxy.getsockname()[1]}")
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        client = CamsClient(
+            access_key_id=KEY_ID, access_key_secret=SECRET, endpoint="https://cams.example.com"
+        )
+
+        error = _call_raising(client)
+        thread.join(5)
+
+    assert len(seen) == 1
+    assert seen[0].startswith(b"CONNECT cams.example.com:443 HTTP/")
+    # The proxy refused the tunnel: nothing reached CAMS, so trying again is safe.
+    assert isinstance(error, errors.CamsUnreachable)
