@@ -109,7 +109,6 @@ class CamsClient:
         self._access_key_secret = access_key_secret
         self.endpoint = f"{parts.scheme}://{parts.netloc}"
         self._host = parts.netloc
-        self.timeout = timeout
         self._connections = transport.Connections(self.endpoint, timeout)
 
     def __repr__(self) -> str:
