@@ -251,6 +251,10 @@ class Normaliser:
             found = self._national(cleaned)
             if found:
                 return Result(found)
+        if self.default_region is None and cleaned[:1] != "+":
+            # Without a default country every value is international, stray characters or not.
+            digits = "".join(ch for ch in cleaned if ch.isdigit())
+            return self._slow("+" + (digits[2:] if digits.startswith("00") else digits), text)
         return self._slow(text, text)
 
     # -- the fast paths: an E.164 answer, or None for "ask phonenumbers" ------------------------

@@ -170,3 +170,8 @@ def test_it_maps_batches_in_order_with_bounded_lookahead(processes: int) -> None
         assert len(consumed) <= 4
         rest = list(results)
     assert [first, *rest] == [square(list(range(s, s + 5))) for s in range(0, 50, 5)]
+
+
+def test_it_reads_a_stray_plus_without_a_default_country_as_phonenumbers_does() -> None:
+    # Found by the property test above.
+    assert Normaliser(None).normalise("98111000+").number == reference("98111000+", None)
